@@ -156,11 +156,15 @@ def figure(ncols=1, nrows=1, *, width=None, height=None, **subplot_kw):
     return fig, axes
 
 
-def _scores(clf, points):
+def _scores(clf, points, minority_label):
     """Minority-class score of ``clf`` on ``points`` and its decision level."""
+    classes = list(getattr(clf, "classes_", [None, minority_label]))
+    if minority_label not in classes:
+        raise ValueError(f"minority_label {minority_label!r} not in {classes}")
     if hasattr(clf, "predict_proba"):
-        return clf.predict_proba(points)[:, -1], 0.5
-    return clf.decision_function(points), 0.0
+        return clf.predict_proba(points)[:, classes.index(minority_label)], 0.5
+    sign = 1.0 if classes.index(minority_label) == len(classes) - 1 else -1.0
+    return sign * clf.decision_function(points), 0.0
 
 
 def plot_decision_boundary(
@@ -186,8 +190,8 @@ def plot_decision_boundary(
     ax : matplotlib.axes.Axes
         Axes to draw on.
     clf : estimator
-        Fitted classifier with ``predict_proba`` (the last column is taken as
-        the minority class) or, failing that, ``decision_function``.
+        Fitted binary classifier with ``predict_proba`` or, failing that,
+        ``decision_function``; ``classes_`` locates the minority class.
     X : array-like of shape (n_samples, 2)
         Samples to draw; they also fix the extent of the plot.
     y : array-like of shape (n_samples,)
@@ -238,7 +242,8 @@ def plot_decision_boundary(
         np.linspace(low[0] - pad[0], high[0] + pad[0], resolution),
         np.linspace(low[1] - pad[1], high[1] + pad[1], resolution),
     )
-    scores, default_level = _scores(clf, np.column_stack([xx.ravel(), yy.ravel()]))
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    scores, default_level = _scores(clf, grid, minority_label)
     scores = scores.reshape(xx.shape)
     level = default_level if level is None else level
     spread = max(np.abs(scores - level).max(), 1e-12)
