@@ -112,7 +112,13 @@ class _BaseStackClassifier(ClassifierMixin, BaseEstimator):
         self.lam_ = None
         cw = self.class_weight
         if cw is None:
-            return np.ones(len(counts))
+            if not (isinstance(self.lam, str) and self.lam == "balanced"):
+                raise ValueError(
+                    f"lam={self.lam!r} is the minority weight of a binary problem, "
+                    f"but y holds {len(counts)} classes; weight them with "
+                    "class_weight instead."
+                )
+            cw = "balanced"
         if isinstance(cw, str) and cw == "balanced":
             w = counts.sum() / (len(counts) * counts)
         elif isinstance(cw, dict):
@@ -247,9 +253,12 @@ class CRCENClassifier(_BaseStackClassifier):
         labels are equally frequent, ``classes_[1]`` counts as the minority.
     class_weight : None, "balanced" or dict, default=None
         Weight of each class, ``"balanced"`` meaning ``n / (n_classes * n_k)``.
-        For more than two classes it weights the softmax cross-entropy (None:
-        equal weights). For two classes it takes precedence over ``lam`` when
-        given; ``"balanced"`` then equals ``lam="balanced"`` up to a factor.
+        For more than two classes it weights the softmax cross-entropy; None
+        then means ``"balanced"`` (the many-class form of ``lam="balanced"``;
+        a float ``lam`` is an error), and ``{k: 1.0 for k in classes}`` gives
+        the plain softmax cross-entropy. For two classes it takes precedence
+        over ``lam`` when given; ``"balanced"`` then equals ``lam="balanced"``
+        up to a constant factor.
     alpha : float, default=1e-4
         L2 strength on the weights.
     solver : {"lbfgs", "adam", "sgd"}, default="lbfgs"

@@ -84,7 +84,7 @@ def crcen_loss(logits, y, lam):
     if not 0.0 < lam < 1.0:
         raise ValueError(f"lam must lie in the open interval (0, 1), got {lam!r}.")
     y = torch.as_tensor(y, dtype=logits.dtype)
-    w = torch.where(y > 0.5, lam, 1.0 - lam).to(logits.dtype)
+    w = torch.where(y > 0.5, y.new_tensor(lam), y.new_tensor(1.0 - lam))
     return _bce_sum(logits.unsqueeze(-1), y, w)
 
 
