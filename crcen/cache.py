@@ -3,9 +3,11 @@
 A piece of work (one fitted method on one split of one dataset, one grid
 search) is named by a key: a dictionary of plain values such as the dataset,
 the method, the seed and the configuration. The versions of ``crcen``,
-scikit-learn, imbalanced-learn, PyTorch and NumPy are added to every key, so an
-upgrade never serves results of another version. The file name is the SHA-256
-of the key written as canonical JSON.
+scikit-learn, imbalanced-learn, PyTorch and NumPy are added to every key, and
+a digest of the package's source files (all but the presentation modules
+``paper.py`` and ``plotting.py``), so neither an upgrade nor an edit of the
+code serves results the code no longer gives. The file name is the SHA-256 of
+the key written as canonical JSON.
 
 Each file is written to a temporary file in the cache folder and moved into
 place with :func:`os.replace`, which is atomic: a reader sees the old state or
@@ -18,6 +20,7 @@ NumPy arrays inside a value are stored with their dtype and shape and come back
 as arrays; floats are written with :func:`repr`, so they round-trip exactly.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -39,11 +42,29 @@ log = logging.getLogger(__name__)
 _FORMAT = 1
 
 
+#: Modules of the package that cannot change a cached result.
+_PRESENTATION = ("paper.py", "plotting.py")
+
+
+@functools.cache
+def _source_digest():
+    """SHA-256 of the package's source files, presentation modules left out.
+
+    Computed once per process: the code that runs is the code imported.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        if path.name not in _PRESENTATION:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _versions():
     from . import __version__
 
     return {
         "crcen": __version__,
+        "crcen source": _source_digest(),
         "scikit-learn": sklearn.__version__,
         "imbalanced-learn": imblearn.__version__,
         "torch": torch.__version__,

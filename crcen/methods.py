@@ -23,7 +23,9 @@ The five MLP-based methods share the hidden activation (ReLU), the solver
 the number of hidden units and the L2 strength ``alpha``.
 """
 
+import logging
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -41,12 +43,16 @@ from ._loss import class_weights
 from ._train import fit_stack
 from .theory import lam_for_alpha
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "METHODS",
     "MLP_METHODS",
     "MethodSpec",
+    "Prepared",
     "SPECS",
     "fit_batch",
+    "fit_ensemble",
     "make_method",
     "make_resampler",
     "prepare",
@@ -166,19 +172,33 @@ def make_method(
     return Pipeline(steps)
 
 
+class Prepared(NamedTuple):
+    """One network's training set, as :func:`prepare` makes it."""
+
+    X: np.ndarray
+    target: np.ndarray
+    weights: np.ndarray
+    X_eval: np.ndarray
+    lam: float
+    sign: float
+
+
 def prepare(method, X_fit, y_fit, X_eval, seed, lam_alpha=1.0):
     """Scale (and resample) a training set as the method's pipeline does.
 
     The scaler is fitted on ``X_fit`` and applied to ``X_eval`` too; SMOTE and
-    ADASYN then resample the scaled training rows with ``seed``.
+    ADASYN then resample the scaled training rows with ``seed``. As in the
+    estimators, the rarer label of the rows the network sees is the minority
+    of Eq. (1) (target 1, weight λ). That is label 1, except where ADASYN
+    makes label 1 the more frequent: then the targets flip and ``sign = -1``
+    turns the network's output back into a score for label 1.
 
     Returns
     -------
-    tuple
-        ``(X, y, w, X_eval, lam)``: the training rows the network sees, their
-        labels and Eq. (1) weights, the scaled evaluation rows, and λ
-        (α N0 / (α N0 + N1) with α = ``lam_alpha`` for CSMLP and CRCEN, 1/2
-        otherwise).
+    Prepared
+        The training rows, their Eq. (1) targets and weights, the scaled
+        evaluation rows, λ (α N0 / (α N0 + N1) with α = ``lam_alpha`` for CSMLP
+        and CRCEN, 1/2 otherwise) and the sign.
     """
     spec = SPECS[method]
     scaler = StandardScaler().fit(X_fit)
@@ -186,8 +206,14 @@ def prepare(method, X_fit, y_fit, X_eval, seed, lam_alpha=1.0):
     if spec.resampler:
         Xf, yf = make_resampler(spec.resampler, seed).fit_resample(Xf, yf)
     n1 = int(yf.sum())
-    lam = lam_for_alpha(lam_alpha, len(yf) - n1, n1) if spec.balanced else 0.5
-    return Xf, yf, class_weights(yf, lam), scaler.transform(X_eval), float(lam)
+    n0 = len(yf) - n1
+    minority = 0 if n0 < n1 else 1
+    target = (yf == minority).astype(np.float64)
+    n_min, n_maj = min(n0, n1), max(n0, n1)
+    lam = lam_for_alpha(lam_alpha, n_maj, n_min) if spec.balanced else 0.5
+    w = class_weights(target, lam)
+    sign = 1.0 if minority == 1 else -1.0
+    return Prepared(Xf, target, w, scaler.transform(X_eval), float(lam), sign)
 
 
 def _pad(arrays):
@@ -206,7 +232,7 @@ def fit_batch(method, prepared, hidden, alpha, seeds, max_iter, dtype="float64")
     ----------
     method : str
         One of :data:`MLP_METHODS`.
-    prepared : list of tuple
+    prepared : list of Prepared
         What :func:`prepare` returns, one per network. Shorter training sets
         are padded with rows of weight zero, which the loss ignores.
     hidden : int
@@ -224,7 +250,8 @@ def fit_batch(method, prepared, hidden, alpha, seeds, max_iter, dtype="float64")
     -------
     fit : StackFit
     scores : list of ndarray
-        Decision score (logit) of network k on its evaluation rows.
+        Decision score of network k on its evaluation rows: the logit of
+        label 1 (CSMLP: the output before the tanh), positive for label 1.
 
     Examples
     --------
@@ -241,9 +268,9 @@ def fit_batch(method, prepared, hidden, alpha, seeds, max_iter, dtype="float64")
     [200, 200]
     """
     fit = fit_stack(
-        _pad([p[0] for p in prepared]),
-        _pad([p[1] for p in prepared]),
-        _pad([p[2] for p in prepared]),
+        _pad([p.X for p in prepared]),
+        _pad([p.target for p in prepared]),
+        _pad([p.weights for p in prepared]),
         hidden_layer_sizes=[(int(hidden),)] * len(prepared),
         loss=SPECS[method].loss,
         activation=ACTIVATION,
@@ -253,6 +280,32 @@ def fit_batch(method, prepared, hidden, alpha, seeds, max_iter, dtype="float64")
         seeds=seeds,
         dtype=getattr(torch, dtype),
     )
-    z = fit.stack.decision_function(_pad([p[3] for p in prepared]))
-    scores = [z[k, : len(p[3]), 0].astype(np.float64) for k, p in enumerate(prepared)]
+    z = fit.stack.decision_function(_pad([p.X_eval for p in prepared]))
+    scores = [
+        p.sign * z[k, : len(p.X_eval), 0].astype(np.float64)
+        for k, p in enumerate(prepared)
+    ]
     return fit, scores
+
+
+#: Fits of an ensemble tried, each with a new seed, before giving up.
+MAX_ATTEMPTS = 10
+
+
+def fit_ensemble(method, X, y, seed):
+    """Fit the pipeline of an ensemble; return it and the attempts it took.
+
+    RUSBoost's boosting (SAMME) refuses to start when its first stump, fitted
+    to a random undersample, errs on at least half of the weighted training
+    set; a new undersample (seed ``seed + 1000 a`` at attempt ``a``) is drawn
+    then. The test data play no part in it.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        pipe = make_method(method, random_state=seed + 1000 * attempt)
+        try:
+            return pipe.fit(X, y), attempt + 1
+        except ValueError as err:
+            if "worse than random" not in str(err):
+                raise
+            log.info("%s, seed %d: %s; drawing again", method, seed, err)
+    raise RuntimeError(f"{method} could not be fitted in {MAX_ATTEMPTS} attempts.")

@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 from imblearn.metrics import geometric_mean_score
 from joblib import Parallel, delayed
-from sklearn.metrics import f1_score
+from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold
 from tqdm import tqdm
 
@@ -38,7 +38,7 @@ from . import cache
 from .datasets import PAPER_DATASETS
 from .experiments import Settings, load, split
 from .experiments import settings as _mode_settings
-from .methods import METHODS, MLP_METHODS, SPECS, fit_batch, make_method, prepare
+from .methods import METHODS, MLP_METHODS, SPECS, fit_batch, fit_ensemble, prepare
 from .paper import TABLE2
 
 __all__ = [
@@ -69,7 +69,8 @@ def grid_search(dataset, method, *, settings=None):
     -------
     dict
         ``hidden`` and ``alpha`` chosen; ``cv_gmean`` of shape
-        ``(len(hidden), len(alpha), cv_folds)``; ``seconds`` it took.
+        ``(len(hidden), len(alpha), cv_folds)``; ``seconds`` and
+        ``cpu_seconds``, the wall and CPU time it took.
     """
     _check_method(method)
     if method not in MLP_METHODS:
@@ -80,7 +81,7 @@ def grid_search(dataset, method, *, settings=None):
 
 
 def _grid_search(dataset, method, s):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     X, y = load(dataset, s)
     train, _ = split(y, 0, s)
     Xtr, ytr = X[train], y[train]
@@ -108,6 +109,7 @@ def _grid_search(dataset, method, s):
         "alpha": float(s.alpha[j]),
         "cv_gmean": gmean,
         "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu,
     }
 
 
@@ -157,7 +159,10 @@ def run_protocol(
         more minority: the logit for the MLP-based methods, the minority
         probability for the ensembles), ``threshold`` (``pred`` is ``score >
         threshold``), ``pred``, ``n_iter`` and ``converged`` (None for the
-        ensembles), ``seconds``.
+        ensembles), ``attempts`` (ensembles only, see
+        :func:`crcen.methods.fit_ensemble`), ``seconds`` and ``cpu_seconds``
+        (wall and CPU time of the fit; for the MLP-based methods a share of
+        the batch).
     """
     _check_method(method)
     s = _mode_settings() if settings is None else settings
@@ -208,7 +213,7 @@ def _record(k, s, y, train, test, score, threshold, **extra):
 
 
 def _fit_mlp_splits(X, y, method, ks, conf, lam_alpha, s):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     parts = [split(y, k, s) for k in ks]
     prepared = [
         prepare(method, X[tr], y[tr], X[te], s.seed + k, lam_alpha)
@@ -218,9 +223,11 @@ def _fit_mlp_splits(X, y, method, ks, conf, lam_alpha, s):
     h, a = conf["hidden"], conf["alpha"]
     fit, scores = fit_batch(method, prepared, h, a, seeds, s.max_iter, "float64")
     sec = (time.perf_counter() - start) / len(ks)
+    cpu = (time.process_time() - cpu) / len(ks)
     out = []
     for i, (k, (tr, te)) in enumerate(zip(ks, parts, strict=True)):
-        extra = {"config": conf, "lam": prepared[i][4], "seconds": sec}
+        extra = {"config": conf, "lam": prepared[i].lam}
+        extra |= {"seconds": sec, "cpu_seconds": cpu}
         extra |= {"n_iter": int(fit.n_iter[i]), "converged": bool(fit.converged[i])}
         out.append(_record(k, s, y, tr, te, scores[i], 0.0, **extra))
     return out
@@ -229,50 +236,66 @@ def _fit_mlp_splits(X, y, method, ks, conf, lam_alpha, s):
 def _fit_ensemble_splits(X, y, method, ks, conf, lam_alpha, s):
     out = []
     for k in ks:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         tr, te = split(y, k, s)
-        pipe = make_method(method, random_state=s.seed + k).fit(X[tr], y[tr])
+        pipe, attempts = fit_ensemble(method, X[tr], y[tr], s.seed + k)
         score = pipe.predict_proba(X[te])[:, list(pipe.classes_).index(1)]
         extra = {"config": conf, "lam": None, "n_iter": None, "converged": None}
+        extra["attempts"] = attempts
         extra["seconds"] = time.perf_counter() - start
+        extra["cpu_seconds"] = time.process_time() - cpu
         out.append(_record(k, s, y, tr, te, score, 0.5, **extra))
     return out
 
 
 def split_metrics(record):
-    """F1 of the minority class and G-mean of one :func:`run_protocol` record.
+    """Test metrics of one :func:`run_protocol` record.
 
-    Both come from the libraries: :func:`sklearn.metrics.f1_score` (0 when no
-    test sample is predicted minority) and
-    :func:`imblearn.metrics.geometric_mean_score`.
+    F1 of the minority class, :func:`sklearn.metrics.f1_score` (0 when no test
+    sample is predicted minority); G-mean,
+    :func:`imblearn.metrics.geometric_mean_score`; and the four counts of
+    :func:`sklearn.metrics.confusion_matrix`, minority = positive.
     """
     y, pred = record["y_test"], record["pred"]
+    tn, fp, fn, tp = confusion_matrix(y, pred, labels=[0, 1]).ravel()
     return {
         "F1": float(f1_score(y, pred, pos_label=1, zero_division=0.0)),
         "G-mean": float(geometric_mean_score(y, pred)),
+        "TN": int(tn),
+        "FP": int(fp),
+        "FN": int(fn),
+        "TP": int(tp),
     }
 
 
-def _metrics_of(dataset, method, s, threads):
-    """Metric rows of one dataset and method; ``threads`` sets torch's threads."""
+def _metrics_of(task, s, threads):
+    """Metric rows of one (dataset, method, λ factor); sets torch's threads."""
     if threads is not None:
         torch.set_num_threads(threads)
+    dataset, method, lam_alpha = task
+    head = {"dataset": dataset, "method": method, "lam_alpha": lam_alpha}
     return [
-        {"dataset": dataset, "method": method, "split": r["split"]} | split_metrics(r)
-        for r in run_protocol(dataset, method, settings=s)
+        head | {"split": r["split"]} | split_metrics(r)
+        for r in run_protocol(dataset, method, lam_alpha=lam_alpha, settings=s)
     ]
 
 
-def _cost(pair):
-    """Rough relative cost of a dataset and method, to start the dearest first."""
-    dataset, method = pair
+def _cost(task):
+    """Rough relative cost of a task, to start the dearest first."""
+    dataset, method, _ = task
     n, d, _ = TABLE2.get(dataset, (1, 1, 1))
     spec = SPECS.get(method)
     return n * d * (0.01 if spec is None else 2.0 if spec.resampler else 1.0)
 
 
 def results(
-    datasets=PAPER_DATASETS, methods=METHODS, *, settings=None, n_jobs=1, progress=True
+    datasets=PAPER_DATASETS,
+    methods=METHODS,
+    *,
+    lam_alphas=(1.0,),
+    settings=None,
+    n_jobs=1,
+    progress=True,
 ):
     """Test metrics of ``methods`` on ``datasets``, one row per split.
 
@@ -280,34 +303,36 @@ def results(
     ----------
     datasets, methods : sequence of str
         What to run; every pair goes through :func:`run_protocol`.
+    lam_alphas : sequence of float, default=(1.0,)
+        Values of ``lam_alpha`` to run each pair with (other than 1 for
+        CSMLP and CRCEN only).
     settings : Settings, optional
         Defaults to :func:`settings`.
     n_jobs : int, default=1
-        Worker processes. With more than one, the pairs run in parallel
+        Worker processes. With more than one, the tasks run in parallel
         (dearest first), each worker with one PyTorch thread.
     progress : bool, default=True
-        Show a tqdm progress bar over the pairs.
+        Show a tqdm progress bar over the tasks.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``dataset``, ``method``, ``split``, ``F1``, ``G-mean``, in the
-        order of ``datasets`` and ``methods``.
+        Columns ``dataset``, ``method``, ``lam_alpha``, ``split`` and those of
+        :func:`split_metrics`, in the order of the arguments.
     """
     s = _mode_settings() if settings is None else settings
-    pairs = [(d, m) for d in datasets for m in methods]
+    tasks = [(d, m, float(a)) for d in datasets for m in methods for a in lam_alphas]
+    order = {task: i for i, task in enumerate(tasks)}
     if n_jobs == 1:
-        work = (_metrics_of(d, m, s, None) for d, m in pairs)
+        work = (_metrics_of(task, s, None) for task in tasks)
     else:
-        pairs = sorted(pairs, key=_cost, reverse=True)
-        run = Parallel(n_jobs=n_jobs, return_as="generator")
-        work = run(delayed(_metrics_of)(d, m, s, 1) for d, m in pairs)
+        run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        dearest = sorted(tasks, key=_cost, reverse=True)
+        work = run(delayed(_metrics_of)(task, s, 1) for task in dearest)
     rows = []
-    bar = tqdm(work, total=len(pairs), desc="datasets x methods", disable=not progress)
-    for part in bar:
+    for part in tqdm(work, total=len(tasks), desc="fits", disable=not progress):
         rows.extend(part)
-    order = {
-        pair: i for i, pair in enumerate((d, m) for d in datasets for m in methods)
-    }
-    rows.sort(key=lambda r: (order[r["dataset"], r["method"]], r["split"]))
+    rows.sort(
+        key=lambda r: (order[r["dataset"], r["method"], r["lam_alpha"]], r["split"])
+    )
     return pd.DataFrame(rows)
