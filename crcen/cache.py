@@ -4,9 +4,10 @@ A piece of work (one fitted method on one split of one dataset, one grid
 search) is named by a key: a dictionary of plain values such as the dataset,
 the method, the seed and the configuration. The versions of ``crcen``,
 scikit-learn, imbalanced-learn, PyTorch and NumPy are added to every key, and
-a digest of the package's source files (all but the presentation modules
-``paper.py`` and ``plotting.py``), so neither an upgrade nor an edit of the
-code serves results the code no longer gives. The file name is the SHA-256 of
+a digest of the source of the package modules the fits run through (the
+protocol, the methods, the training core and whatever they import), so
+neither an upgrade nor an edit of that code serves results the code no longer
+gives. The file name is the SHA-256 of
 the key written as canonical JSON.
 
 Each file is written to a temporary file in the cache folder and moved into
@@ -20,6 +21,7 @@ NumPy arrays inside a value are stored with their dtype and shape and come back
 as arrays; floats are written with :func:`repr`, so they round-trip exactly.
 """
 
+import ast
 import functools
 import hashlib
 import json
@@ -35,27 +37,71 @@ import torch
 
 from . import config
 
-__all__ = ["cached", "entry_path", "full_key", "load", "store"]
+__all__ = ["cached", "entry_path", "full_key", "load", "source_modules", "store"]
 
 log = logging.getLogger(__name__)
 
 _FORMAT = 1
 
 
-#: Modules of the package that cannot change a cached result.
-_PRESENTATION = ("paper.py", "plotting.py")
+#: The modules whose code a cached result depends on, with what they import.
+_ENTRY_POINTS = ("__init__", "protocol")
+
+
+def _imported_modules(path):
+    """Names of the package's modules that the source at ``path`` imports."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                names.add(node.module.split(".")[0])
+            else:
+                names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "crcen."
+        ):
+            names.add(node.module.split(".")[1])
+    return names
+
+
+#: Modules that no fit reads: the published numbers.
+_NOT_READ = ("paper",)
+
+
+def source_modules():
+    """The package modules a cached result depends on, sorted by name.
+
+    The modules of :data:`_ENTRY_POINTS` and every package module they import,
+    directly or not, found by reading the import statements; the published
+    numbers of :mod:`crcen.paper` excepted.
+
+    Examples
+    --------
+    >>> from crcen.cache import source_modules
+    >>> {"_train", "methods", "protocol"} <= set(source_modules())
+    True
+    >>> "plotting" in source_modules()
+    False
+    """
+    folder = Path(__file__).parent
+    todo, seen = list(_ENTRY_POINTS), set()
+    while todo:
+        name = todo.pop()
+        path = folder / f"{name}.py"
+        if name in seen or name in _NOT_READ or not path.is_file():
+            continue
+        seen.add(name)
+        todo.extend(_imported_modules(path))
+    return sorted(seen)
 
 
 @functools.cache
 def _source_digest():
-    """SHA-256 of the package's source files, presentation modules left out.
-
-    Computed once per process: the code that runs is the code imported.
-    """
+    """SHA-256 of :func:`source_modules`, once per process (the code imported)."""
+    folder = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        if path.name not in _PRESENTATION:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in source_modules():
+        digest.update(name.encode() + b"\0" + (folder / f"{name}.py").read_bytes())
     return digest.hexdigest()
 
 

@@ -268,16 +268,21 @@ def split_metrics(record):
     }
 
 
-def _metrics_of(task, s, threads):
-    """Metric rows of one (dataset, method, λ factor); sets torch's threads."""
-    if threads is not None:
-        torch.set_num_threads(threads)
+def _metrics_of(task, s):
+    """Metric rows of one (dataset, method, λ factor), fitted on one thread.
+
+    One PyTorch thread whatever ``n_jobs``, so that the numbers do not depend
+    on how many workers share the machine; the setting is restored after.
+    """
     dataset, method, lam_alpha = task
     head = {"dataset": dataset, "method": method, "lam_alpha": lam_alpha}
-    return [
-        head | {"split": r["split"]} | split_metrics(r)
-        for r in run_protocol(dataset, method, lam_alpha=lam_alpha, settings=s)
-    ]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        records = run_protocol(dataset, method, lam_alpha=lam_alpha, settings=s)
+    finally:
+        torch.set_num_threads(threads)
+    return [head | {"split": r["split"]} | split_metrics(r) for r in records]
 
 
 def _cost(task):
@@ -309,8 +314,9 @@ def results(
     settings : Settings, optional
         Defaults to :func:`settings`.
     n_jobs : int, default=1
-        Worker processes. With more than one, the tasks run in parallel
-        (dearest first), each worker with one PyTorch thread.
+        Worker processes (joblib; -1 for one per core). With more than one,
+        the tasks run in parallel, dearest first. Every task trains on one
+        PyTorch thread, so the numbers do not depend on ``n_jobs``.
     progress : bool, default=True
         Show a tqdm progress bar over the tasks.
 
@@ -324,11 +330,11 @@ def results(
     tasks = [(d, m, float(a)) for d in datasets for m in methods for a in lam_alphas]
     order = {task: i for i, task in enumerate(tasks)}
     if n_jobs == 1:
-        work = (_metrics_of(task, s, None) for task in tasks)
+        work = (_metrics_of(task, s) for task in tasks)
     else:
         run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         dearest = sorted(tasks, key=_cost, reverse=True)
-        work = run(delayed(_metrics_of)(task, s, 1) for task in dearest)
+        work = run(delayed(_metrics_of)(task, s) for task in dearest)
     rows = []
     for part in tqdm(work, total=len(tasks), desc="fits", disable=not progress):
         rows.extend(part)

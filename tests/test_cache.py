@@ -124,3 +124,13 @@ def test_unstorable_value(tmp_path):
     with pytest.raises(TypeError, match="cannot store"):
         cache.store({"seed": 1}, {"x": object()}, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_keys_follow_the_code_the_fits_run_through(tmp_path):
+    modules = cache.source_modules()
+    assert {"_train", "_stack", "_loss", "methods", "protocol"} <= set(modules)
+    # presentation and the published numbers cannot change a result
+    assert not {"plotting", "paper"} & set(modules)
+    source = tmp_path / "m.py"
+    source.write_text("from . import cache, config\nfrom ._train import x\n")
+    assert cache._imported_modules(source) == {"cache", "config", "_train"}
