@@ -4,10 +4,10 @@ A piece of work (one fitted method on one split of one dataset, one grid
 search) is named by a key: a dictionary of plain values such as the dataset,
 the method, the seed and the configuration. The versions of ``crcen``,
 scikit-learn, imbalanced-learn, PyTorch and NumPy are added to every key, and
-a digest of the source of the package modules the fits run through (the
-protocol, the methods, the training core and whatever they import), so
-neither an upgrade nor an edit of that code serves results the code no longer
-gives. The file name is the SHA-256 of
+a digest of the code of the package modules the fits run through (the
+protocol, the methods, the training core and whatever they import; their
+docstrings, comments and layout left out), so neither an upgrade nor an edit
+of that code serves results the code no longer gives. The file name is the SHA-256 of
 the key written as canonical JSON.
 
 Each file is written to a temporary file in the cache folder and moved into
@@ -95,13 +95,35 @@ def source_modules():
     return sorted(seen)
 
 
+def _code_of(path):
+    """The code of a module without its docstrings, comments and layout."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False)
+
+
 @functools.cache
 def _source_digest():
-    """SHA-256 of :func:`source_modules`, once per process (the code imported)."""
+    """SHA-256 of the code of :func:`source_modules`, once per process.
+
+    Docstrings, comments and formatting are left out, so editing them keeps
+    the cache; once per process, because the code that runs is the code
+    imported.
+    """
     folder = Path(__file__).parent
     digest = hashlib.sha256()
     for name in source_modules():
-        digest.update(name.encode() + b"\0" + (folder / f"{name}.py").read_bytes())
+        code = _code_of(folder / f"{name}.py")
+        digest.update(name.encode() + b"\0" + code.encode())
     return digest.hexdigest()
 
 

@@ -21,9 +21,23 @@ The public API, for the chapters and for any later experiment:
     score on each test sample (so that any metric can be computed later
     without refitting), its predictions, the configuration and λ.
 :func:`crcen.protocol.split_metrics` ``(record)``
-    F1 of the minority class and G-mean of one record.
-:func:`crcen.protocol.results` ``(datasets, methods)``
-    Long table of those metrics, one row per dataset, method and split.
+    F1 of the minority class, G-mean and the confusion counts of one record.
+:func:`crcen.protocol.results` ``(datasets, methods, lam_alphas=..., n_jobs=...)``
+    Long table of those metrics, one row per dataset, method, λ factor and
+    split, fitted in parallel where asked.
+
+Split ``k`` depends on ``settings.seed + k`` only and every fit is cached per
+split (:mod:`crcen.cache`), so ``run_protocol(..., n_splits=10)`` after the
+book's four splits fits only splits 4 to 9; ``dataclasses.replace(FULL,
+n_splits=10)`` gives settings that share the four splits' cache entries.
+
+Examples
+--------
+>>> from crcen import experiments
+>>> experiments.FULL.n_splits, experiments.FULL.cv_folds, experiments.FULL.max_iter
+(4, 4, 200)
+>>> experiments.GRID["hidden"]
+(8, 16, 32, 64)
 """
 
 from dataclasses import asdict, dataclass

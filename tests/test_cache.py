@@ -134,3 +134,11 @@ def test_keys_follow_the_code_the_fits_run_through(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("from . import cache, config\nfrom ._train import x\n")
     assert cache._imported_modules(source) == {"cache", "config", "_train"}
+
+
+def test_docstrings_and_comments_do_not_change_the_code(tmp_path):
+    a, b, c = (tmp_path / f"{n}.py" for n in "abc")
+    a.write_text('"""Module."""\n\ndef f(x):\n    """Doc."""\n    return x + 1\n')
+    b.write_text('"""Other."""\n# a comment\ndef f(x):\n    return (x + 1)\n')
+    c.write_text("def f(x):\n    return x + 2\n")
+    assert cache._code_of(a) == cache._code_of(b) != cache._code_of(c)
