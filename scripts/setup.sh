@@ -66,4 +66,5 @@ if [ -z "${SCIKIT_LEARN_DATA:-}" ] && [ -d ../shared/scikit_learn_data ]; then
 fi
 
 export PATH="$ROOT/.venv/bin:$PATH"
-export MPLBACKEND="${MPLBACKEND:-Agg}"
+# No MPLBACKEND here: the chapters' kernels must keep the inline backend, or
+# their figures would not reach the page.
