@@ -84,8 +84,7 @@ def lbfgs(objective, theta0, max_iter, tol, m, ftol=0.0, c1=1e-4, max_ls=30):
     c1 : float
         Armijo constant of the backtracking line search.
     max_ls : int
-        Trial steps of one line search; after a rejected step the next one is
-        the minimum of a quadratic model, within a tenth and a half of it.
+        Trial steps of one line search (the step is halved between them).
 
     Returns
     -------
@@ -190,9 +189,9 @@ def _line_search(objective, st, d, gd, t, c1, max_ls):
     if bool(ok.all()):
         return trial, ft, gt, None
     todo = ~ok
-    sub, f_sub = todo.nonzero()[:, 0], ft[todo]
     for _ in range(max_ls - 1):
-        t[sub] = _backtrack(t[sub], st.f[sub], gd[sub], f_sub)
+        sub = todo.nonzero()[:, 0]
+        t[sub] *= 0.5
         tr = torch.addcmul(st.theta[sub], t[sub, None], d[sub])
         fs, gs = objective(tr, st.ids[sub])
         oks = torch.isfinite(fs) & (fs <= st.f[sub] + c1 * t[sub] * gd[sub])
@@ -201,17 +200,8 @@ def _line_search(objective, st, d, gd, t, c1, max_ls):
         todo[acc] = False
         if not bool(todo.any()):
             return trial, ft, gt, todo
-        sub, f_sub = sub[~oks], fs[~oks]
     # a network whose line search failed is at its numerical floor
     return trial, ft, gt, todo
-
-
-def _backtrack(t, f0, gd, ft):
-    """The next trial step: the minimum of the quadratic through f(0), f'(0)
-    and f(t), kept within [t/10, t/2] (t/2 where f(t) is not finite)."""
-    q = -gd * t * t / (2.0 * (ft - f0 - gd * t))
-    q = torch.where(torch.isfinite(q), q, 0.5 * t)
-    return torch.minimum(torch.maximum(q, 0.1 * t), 0.5 * t)
 
 
 def _remember(st, new_th, new_g, moved):
