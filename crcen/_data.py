@@ -24,7 +24,7 @@ class Data:
     (G, n, d + 1); ``x_index[k]`` is the one network k trains on.
     """
 
-    def __init__(self, X, y, weights, dtype, loss):
+    def __init__(self, X, y, weights, dtype, loss, x_index=None):
         self.W = _as_tensor(weights, dtype)
         if self.W.ndim != 2:
             raise ValueError(
@@ -39,9 +39,19 @@ class Data:
                 f"{Xn.shape[-2] if Xn.ndim > 1 else Xn.shape}, "
                 f"{self.y.shape[-1]} and {n}."
             )
-        if Xn.ndim == 3 and Xn.shape[0] != K:
+        if x_index is not None:
+            idx = np.asarray(x_index)
+            if Xn.ndim != 3 or idx.shape != (K,) or idx.dtype.kind not in "iu":
+                raise ValueError(
+                    "With x_index, X must have shape (G, n, d) and x_index hold "
+                    f"one integer per network; got X {Xn.shape}, x_index {idx.shape}."
+                )
+            if len(idx) and (idx.min() < 0 or idx.max() >= Xn.shape[0]):
+                raise ValueError(f"x_index must lie in [0, {Xn.shape[0]}).")
+            groups, self.x_index = list(Xn), torch.as_tensor(idx, dtype=torch.long)
+        elif Xn.ndim == 3 and Xn.shape[0] != K:
             raise ValueError(f"X has {Xn.shape[0]} input sets for {K} networks.")
-        if Xn.ndim == 2:
+        elif Xn.ndim == 2:
             groups, self.x_index = [Xn], torch.zeros(K, dtype=torch.long)
         else:
             groups, self.x_index = _distinct(Xn)

@@ -185,7 +185,7 @@ def _line_search(objective, st, d, gd, t, c1, max_ls):
     """Backtracking Armijo search; only the networks still searching are evaluated."""
     trial = torch.addcmul(st.theta, t[:, None], d)
     ft, gt = objective(trial, st.ids)
-    ok = torch.isfinite(ft) & (ft <= st.f + c1 * t * gd)
+    ok = _accept(ft, st.f, c1 * t * gd)
     if bool(ok.all()):
         return trial, ft, gt, None
     todo = ~ok
@@ -194,7 +194,7 @@ def _line_search(objective, st, d, gd, t, c1, max_ls):
         t[sub] *= 0.5
         tr = torch.addcmul(st.theta[sub], t[sub, None], d[sub])
         fs, gs = objective(tr, st.ids[sub])
-        oks = torch.isfinite(fs) & (fs <= st.f[sub] + c1 * t[sub] * gd[sub])
+        oks = _accept(fs, st.f[sub], c1 * t[sub] * gd[sub])
         acc = sub[oks]
         trial[acc], ft[acc], gt[acc] = tr[oks], fs[oks], gs[oks]
         todo[acc] = False
@@ -202,6 +202,13 @@ def _line_search(objective, st, d, gd, t, c1, max_ls):
             return trial, ft, gt, todo
     # a network whose line search failed is at its numerical floor
     return trial, ft, gt, todo
+
+
+def _accept(f_trial, f0, armijo):
+    """Armijo's sufficient decrease, and a strict one: at the numerical floor
+    ``armijo`` (``c1 t g'd``) is below the rounding of ``f0``, and a step that
+    leaves the objective unchanged would be accepted for ever."""
+    return torch.isfinite(f_trial) & (f_trial <= f0 + armijo) & (f_trial < f0)
 
 
 def _remember(st, new_th, new_g, moved):

@@ -108,6 +108,7 @@ def fit_stack(
     memory=10,
     dtype=torch.float64,
     ftol=0.0,
+    x_index=None,
 ):
     """Train ``K`` independent MLPs at once.
 
@@ -169,6 +170,11 @@ def fit_stack(
         ``(f_old - f_new) / max(|f_old|, |f_new|, 1)`` is at most ``ftol``,
         the rule of SciPy's L-BFGS-B (whose default, 2.2e-9, scikit-learn's
         ``MLPClassifier`` uses). The default 0 switches the rule off.
+    x_index : array-like of int, shape (K,), optional
+        With ``X`` of shape (G, n, d): network ``k`` trains on
+        ``X[x_index[k]]``. Gives networks that share inputs (the λ values of a
+        run, the settings of a cross-validation fold) without a copy per
+        network.
 
     Returns
     -------
@@ -196,7 +202,7 @@ def fit_stack(
     if solver not in ("lbfgs", "adam", "sgd"):
         raise ValueError(f"solver must be 'lbfgs', 'adam' or 'sgd', got {solver!r}.")
     _, n_out_fn = LOSSES[loss]
-    data = Data(X, y, weights, dtype, loss)
+    data = Data(X, y, weights, dtype, loss, x_index)
     K, n = data.W.shape
     hidden = list(hidden_layer_sizes)
     if len(hidden) != K:

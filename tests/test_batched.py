@@ -233,3 +233,15 @@ def test_threads():
     with torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_x_index_equals_one_input_set_per_network():
+    X, y, w, alpha = _problem()
+    groups = X[[0, 3, 5]]
+    index = [0, 0, 0, 1, 1, 2]
+    kw = dict(hidden_layer_sizes=[(4,)] * 6, alpha=alpha, max_iter=15, seeds=7)
+    full = fit_stack(X, y, w, **kw)
+    shared = fit_stack(groups, y, w, x_index=index, **kw)
+    np.testing.assert_array_equal(full.stack.theta.numpy(), shared.stack.theta.numpy())
+    with pytest.raises(ValueError, match="x_index"):
+        fit_stack(groups, y, w, x_index=[0, 1, 2, 3, 0, 0], **kw)
