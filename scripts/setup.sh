@@ -68,3 +68,7 @@ fi
 export PATH="$ROOT/.venv/bin:$PATH"
 # No MPLBACKEND here: the chapters' kernels must keep the inline backend, or
 # their figures would not reach the page.
+
+# Idle OpenMP threads sleep rather than spin (crcen._threads explains why);
+# set here as well, because the policy must be in place before torch loads.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"

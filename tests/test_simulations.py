@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from scipy import integrate
 
 from crcen import simulations, theory
@@ -195,6 +196,13 @@ def test_run_simulation_stack_equals_separate_runs(small_run):
         "sim1", [small_run.lams[1]], n_runs=3, n1=200, n0=2_000, seed=11, tol=1e-9
     )
     np.testing.assert_allclose(alone.eq7_lhs[0], small_run.eq7_lhs[1], rtol=1e-6)
+
+
+def test_run_simulation_float32_close_to_float64(small_run):
+    res = run_simulation(
+        "sim1", n_runs=3, n1=200, n0=2_000, seed=11, tol=1e-5, dtype=torch.float32
+    )
+    np.testing.assert_allclose(res.eq7_lhs, small_run.eq7_lhs, rtol=1e-3)
 
 
 def test_run_simulation_sim2_mlp():
