@@ -187,6 +187,9 @@ def test_page(page, site_url, name):
     check_images(page)
     check_solution_dropdown(page)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    # back to the top: a full-page screenshot taken while scrolled draws the
+    # sticky header and sidebar in the middle of the page
+    page.evaluate("() => window.scrollTo(0, 0)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(
         path=str(SCREENSHOTS / f"{name.replace('/', '_')}.png"), full_page=True
